@@ -1,0 +1,155 @@
+"""Create tenants, templates, senders and the audit log
+
+Revision ID: 0001_initial
+Revises: (none)
+"""
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "0001_initial"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+
+    op.create_table(
+        "tenant",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("slug", sqlmodel.sql.sqltypes.AutoString(length=63), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column(
+            "primary_user", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("tenant", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tenant_slug"), ["slug"], unique=True)
+
+    op.create_table(
+        "auditevent",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "actor", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
+        ),
+        sa.Column(
+            "action", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False
+        ),
+        sa.Column(
+            "target", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False
+        ),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.Column(
+            "change_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenant.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("auditevent", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_auditevent_change_id"), ["change_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_auditevent_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_auditevent_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "replytochange",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "actor", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
+        ),
+        sa.Column("entries", sa.JSON(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("undone_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("replytochange", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_replytochange_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "senderidentity",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column(
+            "requested_address",
+            sqlmodel.sql.sqltypes.AutoString(length=320),
+            nullable=True,
+        ),
+        sa.Column(
+            "domain", sqlmodel.sql.sqltypes.AutoString(length=253), nullable=True
+        ),
+        sa.Column(
+            "requested_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True
+        ),
+        sa.Column("requested_at", sa.DateTime(), nullable=True),
+        sa.Column("state_changed_at", sa.DateTime(), nullable=False),
+        sa.Column("last_checked_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("tenant_id"),
+    )
+    op.create_table(
+        "template",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("text_body", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("html_body", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("reply_to", sa.JSON(), nullable=True),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column(
+            "updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
+        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("tenant_id", "kind"),
+    )
+    with op.batch_alter_table("template", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_template_tenant_id"), ["tenant_id"], unique=False
+        )
+
+
+def downgrade() -> None:
+
+    with op.batch_alter_table("template", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_template_tenant_id"))
+
+    op.drop_table("template")
+    op.drop_table("senderidentity")
+    with op.batch_alter_table("replytochange", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_replytochange_tenant_id"))
+
+    op.drop_table("replytochange")
+    with op.batch_alter_table("auditevent", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_auditevent_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_auditevent_created_at"))
+        batch_op.drop_index(batch_op.f("ix_auditevent_change_id"))
+
+    op.drop_table("auditevent")
+    with op.batch_alter_table("tenant", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tenant_slug"))
+
+    op.drop_table("tenant")

@@ -1,0 +1,1 @@
+"""The sender: which From address a tenant's mail goes out under."""
