@@ -71,13 +71,22 @@ def parse_reply_to(text: str) -> list[Mailbox]:
 
 
 def _split(text: str) -> list[tuple[str, str]]:
-    header = _HEADERS("Reply-To", text)
+    try:
+        header = _HEADERS("Reply-To", text)
+    except (IndexError, ValueError):
+        # The standard library's header parser raises on some malformed
+        # input, such as "sales@" with nothing after the at sign.
+        raise InvalidInput(
+            f"cannot read {text!r} as a list of addresses; "
+            "write each as name@domain, separated by commas"
+        ) from None
     if header.defects:
         raise InvalidInput(
             f"cannot read {text!r} as a list of addresses: {header.defects[0]}; "
             "separate addresses with commas and quote names that contain one"
         )
-    return [(address.display_name, address.addr_spec) for address in header.addresses]
+    addresses = header.addresses  # type: ignore[attr-defined]
+    return [(address.display_name, address.addr_spec) for address in addresses]
 
 
 def _mailbox(name: str, address: str, text: str) -> Mailbox:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from store import audit
 from store.addresses import Mailbox, format_reply_to, has_line_break
@@ -44,8 +45,13 @@ class TemplateEdit:
 
 def list_templates(session: Session, tenant_id: int) -> list[Template]:
     """Return a tenant's templates in the order kinds are listed."""
-    templates = session.exec(select(Template).where(Template.tenant_id == tenant_id))
+    templates = session.exec(templates_query(tenant_id))
     return sorted(templates, key=lambda template: KIND_ORDER.get(template.kind, 99))
+
+
+def templates_query(tenant_id: int) -> SelectOfScalar[Template]:
+    """Build the query behind `list_templates`."""
+    return select(Template).where(Template.tenant_id == tenant_id)
 
 
 def get_template(session: Session, tenant: Tenant, kind: TemplateKind) -> Template:

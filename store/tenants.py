@@ -4,6 +4,7 @@ import re
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from store import audit
 from store.addresses import has_line_break, normalise_address
@@ -101,6 +102,13 @@ def list_tenants(
     session: Session, search: str | None = None, limit: int | None = None
 ) -> list[Tenant]:
     """Return tenants in slug order, filtered by text in slug, name or user."""
+    return list(session.exec(search_query(search, limit)))
+
+
+def search_query(
+    search: str | None = None, limit: int | None = None
+) -> SelectOfScalar[Tenant]:
+    """Build the query behind `list_tenants`, case-insensitive on `search`."""
     query = select(Tenant).order_by(col(Tenant.slug))
     if search:
         pattern = "%" + _escape_like(search.strip().lower()) + "%"
@@ -113,7 +121,7 @@ def list_tenants(
         )
     if limit is not None:
         query = query.limit(limit)
-    return list(session.exec(query))
+    return query
 
 
 def _escape_like(text: str) -> str:

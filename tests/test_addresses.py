@@ -70,3 +70,9 @@ def test_more_than_twenty_addresses_are_rejected() -> None:
 
     with pytest.raises(InvalidInput, match="maximum is 20"):
         parse_reply_to(text)
+
+
+@pytest.mark.parametrize("text", ["sales@", "<>", "@"])
+def test_input_that_breaks_header_parser_is_invalid(text: str) -> None:
+    with pytest.raises(InvalidInput, match="cannot read"):
+        parse_reply_to(text)

@@ -1,5 +1,6 @@
 """The command line, run as a subprocess, for each command and bad input."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -169,9 +170,8 @@ def test_templates_set_nothing_is_usage_error(url: str) -> None:
 
 def test_templates_render_with_data_file(url: str, tmp_path: Path) -> None:
     data = tmp_path / "data.json"
-    data.write_text(
-        '{"counterparty": {"name": "Zoë Ltd", "contact_name": "Zoë", "email": "z@zoe.example"}}'
-    )
+    counterparty = {"name": "Zoë Ltd", "contact_name": "Zoë", "email": "z@zoe.example"}
+    data.write_text(json.dumps({"counterparty": counterparty}))
     mailroom(
         url,
         "templates",

@@ -35,7 +35,8 @@ def test_upgrade_from_first_migration_keeps_data(database_url: str) -> None:
         connection.execute(
             text(
                 "INSERT INTO tenant (id, slug, name, primary_user, created_at) "
-                "VALUES (1, 'acme', 'Acme GmbH', 'owner@acme.example', '2026-01-02 03:04:05')"
+                "VALUES (1, 'acme', 'Acme GmbH', 'owner@acme.example', "
+                "'2026-01-02 03:04:05')"
             )
         )
         connection.execute(

@@ -7,7 +7,6 @@ the operation failed and 2 on a usage error; those that print data take
 
 import getpass
 import os
-import sys
 
 import click
 
@@ -25,12 +24,18 @@ def default_user() -> str:
     "--db",
     "database_url",
     metavar="URL",
-    help="Database URL (default: MAILROOM_DATABASE_URL, the settings file, or SQLite in the user's data folder).",
+    help=(
+        "Database URL (default: MAILROOM_DATABASE_URL, the settings file, "
+        "or SQLite in the user's data folder)."
+    ),
 )
 @click.option(
     "--user",
     metavar="EMAIL",
-    help="The acting person recorded in the audit log (default: MAILROOM_USER, else the login name).",
+    help=(
+        "The acting person recorded in the audit log "
+        "(default: MAILROOM_USER, else the login name)."
+    ),
 )
 @click.option(
     "--tenant",
@@ -72,4 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

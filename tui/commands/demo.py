@@ -2,10 +2,10 @@
 
 import click
 from sqlmodel import select
+from store.defaults import DEFAULT_TEMPLATES
 
 from store import audit
 from store.addresses import normalise_address
-from store.defaults import DEFAULT_TEMPLATES
 from store.errors import InvalidInput
 from store.kinds import TemplateKind
 from store.models import Template, utc_now
@@ -34,7 +34,10 @@ def demo(state: CliState, as_json: bool) -> None:
         message = f"reset the templates of tenant {DEMO_SLUG} to the defaults"
     else:
         create_tenant(state.db, DEMO_SLUG, DEMO_NAME, primary_user, state.user)
-        message = f"created tenant {DEMO_SLUG} ({DEMO_NAME}); open it with: mailroom --tenant {DEMO_SLUG}"
+        message = (
+            f"created tenant {DEMO_SLUG} ({DEMO_NAME}); "
+            f"open it with: mailroom --tenant {DEMO_SLUG}"
+        )
 
     with state.db.read() as session:
         tenant = find_tenant(session, DEMO_SLUG)

@@ -63,7 +63,8 @@ def _scope(
     chosen = sum([all_kinds, bool(kinds), group is not None])
     if chosen != 1:
         raise click.UsageError(
-            "choose exactly one scope: --all, --kind K (repeatable) or --group sales|purchases"
+            "choose exactly one scope: --all, --kind K (repeatable) "
+            "or --group sales|purchases"
         )
     if all_kinds:
         return Scope.all()
@@ -109,7 +110,8 @@ def _plain(data: dict, undo: bool = False) -> str:
         lines.append(f"undid change {data['change_id']}: {count} templates restored")
     else:
         lines.append(
-            f"changed {count} templates; undo with: mailroom reply-to undo --tenant SLUG {data['change_id']}"
+            f"changed {count} templates; undo with: "
+            f"mailroom reply-to undo --tenant SLUG {data['change_id']}"
         )
     return "\n".join(lines)
 

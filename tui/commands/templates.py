@@ -5,12 +5,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from store.render import render_message, sample_context
 
 from store.addresses import format_reply_to, parse_reply_to
 from store.errors import InvalidInput
 from store.kinds import TemplateKind, parse_kind
 from store.models import Template, format_utc
-from store.render import render_message, sample_context
 from store.templates import (
     TemplateEdit,
     get_template,
@@ -99,7 +99,8 @@ def _plain_show(row: dict) -> str:
         f"Subject:  {row['subject']}",
         f"Reply-To: {row['reply_to_text'] or '(none: replies go to the From address)'}",
         f"Enabled:  {'yes' if row['enabled'] else 'no'}",
-        f"Version:  {row['version']}, changed {format_utc(row['updated_at'])} by {row['updated_by']}",
+        f"Version:  {row['version']}, changed {format_utc(row['updated_at'])} "
+        f"by {row['updated_by']}",
         "",
         row["text_body"],
     ]
@@ -126,7 +127,10 @@ def _plain_show(row: dict) -> str:
     "--reply-to",
     "reply_to",
     metavar="LIST",
-    help='Reply-To addresses, comma-separated: "Sales <sales@a.example>, b@a.example"; "" clears it.',
+    help=(
+        'Reply-To addresses, comma-separated: "Sales <sales@a.example>, '
+        'b@a.example"; "" clears it.'
+    ),
 )
 @click.option(
     "--enable/--disable", "enabled", default=None, help="Turn the template on or off."
@@ -161,7 +165,8 @@ def set_command(
     )
     if not edit.changes():
         raise click.UsageError(
-            "nothing to change; give --subject, --body-file, --html-file, --reply-to or --enable/--disable"
+            "nothing to change; give --subject, --body-file, --html-file, "
+            "--reply-to or --enable/--disable"
         )
     template = save_template(state.db, slug, kind, edit, state.user, base_version)
     emit(
@@ -178,7 +183,10 @@ def set_command(
     "--data",
     "data_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON file whose keys replace the sample data's (company, counterparty, document, user).",
+    help=(
+        "JSON file whose top-level keys (company, counterparty, document, "
+        "user) replace those of the sample data."
+    ),
 )
 @json_option
 @pass_state
@@ -208,7 +216,12 @@ def render_command(
         "html_body": result.html_body,
         "errors": [error.__dict__ for error in result.errors],
     }
-    emit(output, as_json, _plain_render)
+    if result.errors and not as_json:
+        click.echo(
+            "\n".join(_error_line(error) for error in output["errors"]), err=True
+        )
+    else:
+        emit(output, as_json, _plain_render)
     if result.errors:
         raise click.exceptions.Exit(1)
 
@@ -226,8 +239,6 @@ def _read_data(path: Path) -> dict[str, Any]:
 
 
 def _plain_render(output: dict) -> str:
-    if output["errors"]:
-        return "\n".join(_error_line(error) for error in output["errors"])
     lines = [
         f"Subject:  {output['subject']}",
         f"Reply-To: {output['reply_to'] or '(none)'}",
