@@ -10,11 +10,11 @@ from store.render import render_message, sample_context
 from store.render.limits import MAX_SECONDS
 
 # Each payload fails on every field it is put in, in well under this time.
-# MAX_SECONDS is the render deadline; the rest is slack for one operation
+# MAX_SECONDS is the render deadline. The rest is slack for one operation
 # that overruns it and for a slow test machine.
 TIME_BOUND_SECONDS = MAX_SECONDS + 1.0
 
-# The most memory Python may allocate while one payload renders.
+# Maximum memory Python may allocate while one payload renders.
 MEMORY_BOUND_BYTES = 64 * 1024 * 1024
 
 _NAMESPACE = "{% set ns = namespace(s='x' * 1000, l=[1]) %}"
