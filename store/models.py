@@ -87,6 +87,15 @@ class SenderIdentity(SQLModel, table=True):
     requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     state_changed_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     last_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why the sender is in its state, in one sentence for the sender view.
+    state_reason: str = Field(default="", max_length=500)
+    ownership_token: str | None = Field(default=None, max_length=64)
+    dkim_selector: str | None = Field(default=None, max_length=63)
+    # Base64 DER SubjectPublicKeyInfo, as published in the DKIM record's p= tag.
+    dkim_public_key: str | None = Field(default=None, max_length=1024)
+    # PEM RSAPrivateKey (PKCS #1). A secret: never print, log or audit it.
+    dkim_private_key: str | None = Field(default=None, repr=False)
+    last_check_run_id: str | None = Field(default=None, max_length=32)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -116,3 +125,9 @@ class ReplyToChange(SQLModel, table=True):
     entries: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# The outbox tables live with the delivery code; importing them here puts
+# them on the same metadata, which the migrations compare against.
+import store.delivery.tables  # noqa: E402, F401
+import store.sender.tables  # noqa: E402, F401  (the sender history, likewise)

@@ -8,7 +8,11 @@ import pytest
 from store.db import Database, open_database
 
 # Fixture modules for real servers on loopback (DNS, SMTP), one per server.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.peers.smtp",
+    "tests.peers.knot",
+    "tests.tui_conftest",
+]
 
 
 @pytest.fixture

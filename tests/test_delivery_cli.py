@@ -185,7 +185,8 @@ def test_outbox_show_plain(
     assert "Headers:\n  From: Acme GmbH <notification-service@platform.example>" in (
         shown.stdout
     )
-    assert "  1. " in shown.stdout and "deferred 451" in shown.stdout
+    assert "  1. " in shown.stdout
+    assert "deferred 451" in shown.stdout
     assert raw.stdout.startswith("From: Acme GmbH")
 
 

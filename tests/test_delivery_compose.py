@@ -71,7 +71,7 @@ def test_every_line_ends_with_crlf() -> None:
     assert b"\n" not in composed.raw.replace(b"\r\n", b"")
 
 
-def test_no_reply_to_header_when_template_has_none() -> None:
+def test_no_reply_to_without_addresses() -> None:
     composed = compose_message(PLATFORM_SENDER, ["b@c.example"], content(reply_to=[]))
 
     assert parse(composed.raw)["Reply-To"] is None
@@ -104,7 +104,7 @@ def test_mime_version_only_at_top() -> None:
     assert composed.raw.count(b"MIME-Version:") == 1
 
 
-def test_non_ascii_subject_and_names_are_encoded_words() -> None:
+def test_non_ascii_headers_encoded() -> None:
     sender = EffectiveSender(
         "notification-service@platform.example",
         "Müller & Söhne, Köln",

@@ -432,7 +432,7 @@ async def test_late_outcome_of_lost_lease_ignored(db: Database) -> None:
     assert message.lease_token == second.lease_token
 
 
-async def test_long_running_engine_picks_up_new_messages(
+async def test_long_run_picks_up_new_messages(
     db: Database, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(engine_module, "POLL_SECONDS", 0.05)

@@ -42,7 +42,7 @@ target  TXT "followed"
 
 
 class Zones:
-    """Routes each query to the zone that holds its name, most specific first."""
+    """Routes each query to the zone that contains its name, most specific first."""
 
     def __init__(self, *zones: tuple[str, str]) -> None:
         self.responders = sorted(
@@ -62,7 +62,7 @@ class Zones:
 @pytest.fixture
 async def servers():
     """The parent zone's server on 127.0.0.1 and the child's on 127.0.0.2."""
-    # The server on 127.0.0.1 is also the resolver, so it knows other.test.
+    # The server on 127.0.0.1 is also the resolver, so it serves other.test too.
     resolver = Zones((PARENT, "fake.test"), (OTHER, "other.test"))
     child_servers = Zones((CHILD, "_domainkey.shop.fake.test"), (OTHER, "other.test"))
     async with FakeDnsServer(resolver) as parent:
@@ -73,7 +73,7 @@ async def servers():
 
 
 def lookup_for(port: int, domain: str | None = "shop.fake.test") -> DnsLookup:
-    """A lookup that asks the parent server as its resolver."""
+    """A lookup that uses the parent server as its resolver."""
     settings = DnsSettings(
         nameservers=("127.0.0.1",), port=port, timeout=0.5, lifetime=2, retries=1
     )

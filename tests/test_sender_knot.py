@@ -399,3 +399,24 @@ async def test_idn_domain_end_to_end(db, settings, knot) -> None:
     assert report.state_after == ACTIVE, [r.message for r in report.results]
     assert shown.effective.address == f"post@{label}.müller.test"
     assert shown.effective.envelope_from == f"bounces@bounces.{ascii_domain}"
+
+
+# DKIM self-test
+
+
+async def test_self_test_failure_stops_at_verified(db, settings, knot, records):
+    publish_required(knot, records)
+    with db.write() as session:
+        identity = session.exec(select(SenderIdentity)).one()
+        identity.dkim_private_key = generate_dkim_key().private_pem
+        session.add(identity)
+
+    report = await verify(db, settings)
+    view = show_sender(db, settings, "acme")
+
+    assert report.state_after == VERIFIED
+    assert report.self_test is not None
+    assert not report.self_test.passed
+    assert "does not verify" in report.self_test.message
+    assert "DKIM self-test failed" in view.state_reason
+    assert not view.effective.is_custom

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 
+import dkim
 import dns.zone
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -22,6 +23,13 @@ from store.sender.export import records_csv, records_json, zone_snippet
 from store.sender.keys import generate_dkim_key
 from store.sender.records import BOUNCE, DKIM, DMARC, OWNERSHIP, build_records
 from store.sender.results import MISSING, OK, WRONG_PLACE, WRONG_VALUE
+from store.sender.selftest import (
+    SelfTestInput,
+    relaxed_body,
+    relaxed_header,
+    sample_message,
+    sign,
+)
 from store.sender.states import (
     ACTIVE,
     DEGRADED,
@@ -40,6 +48,7 @@ from store.sender.verdicts import (
 from store.settings import PlatformSettings
 
 PLATFORM = PlatformSettings()
+OWNER = "owner@acme.example"
 
 
 @pytest.fixture(scope="module")
@@ -451,3 +460,50 @@ def test_json_lists_strings_and_required(records) -> None:
 
     assert data[1]["strings"] == list(records[DKIM].strings)
     assert data[4]["required"] is False
+
+
+# The self-test's signer, checked by dkimpy
+
+
+def self_test_input(key, address: str = "info@example.test") -> SelfTestInput:
+    """Sender details for signing with `key` under example.test."""
+    return SelfTestInput(address, "example.test", "mailroom", key.private_pem, OWNER)
+
+
+def key_lookup(key):
+    """A dkimpy DNS callback that returns the issued key record."""
+    record = f"v=DKIM1; k=rsa; p={key.public_key}".encode()
+    return lambda name, timeout=5: record
+
+
+def test_signed_sample_verifies_with_dkimpy(key) -> None:
+    sender = self_test_input(key)
+
+    signed = sign(sample_message(sender), sender)
+
+    assert dkim.verify(signed, dnsfunc=key_lookup(key))
+
+
+def test_signed_sample_with_utf8_address_verifies(key) -> None:
+    sender = self_test_input(key, "jürgen@example.test")
+
+    signed = sign(sample_message(sender), sender)
+
+    assert dkim.verify(signed, dnsfunc=key_lookup(key))
+
+
+def test_changed_header_fails_verification(key) -> None:
+    sender = self_test_input(key)
+    signed = sign(sample_message(sender), sender)
+
+    tampered = signed.replace(b"Subject: Mailroom", b"Subject: Changed")
+
+    assert not dkim.verify(tampered, dnsfunc=key_lookup(key))
+
+
+def test_relaxed_body_drops_trailing_blank_lines() -> None:
+    assert relaxed_body(b"a  b \r\n\r\n\r\n") == b"a b\r\n"
+
+
+def test_relaxed_header_unfolds_and_lowercases() -> None:
+    assert relaxed_header(b"Subject ", b" a\r\n  b  ") == b"subject:a b\r\n"

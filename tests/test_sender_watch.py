@@ -43,7 +43,7 @@ class FakeVerify:
         self.slugs: list[str] = []
         self.failing = failing
 
-    async def __call__(self, db, settings, slug, actor):
+    async def __call__(self, db, settings, slug, actor, **options):
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         self.slugs.append(slug)

@@ -24,9 +24,14 @@ def effective_sender(
     tenant: Tenant, identity: SenderIdentity | None, platform: PlatformSettings
 ) -> EffectiveSender:
     """Decide the From address for `tenant` from its sender state."""
-    if identity is not None and identity.state in CUSTOM_FROM_STATES:
-        address = identity.requested_address or platform.default_from
-        domain = address.rpartition("@")[2]
+    if (
+        identity is not None
+        and identity.state in CUSTOM_FROM_STATES
+        and identity.requested_address
+    ):
+        address = identity.requested_address
+        # The envelope needs the ASCII (A-label) form of an IDN domain.
+        domain = identity.domain or address.rpartition("@")[2]
         return EffectiveSender(
             address=address,
             display_name=tenant.name,
@@ -54,6 +59,9 @@ def _platform_reason(identity: SenderIdentity | None) -> str:
             "a re-check of the custom address failed; "
             "the platform address is used until it passes"
         ),
-        "failed": "the custom address failed verification",
+        "failed": (
+            "the custom address failed verification; "
+            "fix its DNS records and verify again, or request it again"
+        ),
     }
     return reasons.get(state, f"the sender is in state {state}")
