@@ -1,16 +1,17 @@
 """`mailroom templates`: list, show, change, render and lint templates."""
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
-from store.render import render_message, sample_context
 
 from store.addresses import format_reply_to, parse_reply_to
 from store.errors import InvalidInput
 from store.kinds import TemplateKind, parse_kind
 from store.models import Template, format_utc
+from store.render import render_message, sample_context
 from store.templates import (
     TemplateEdit,
     get_template,
@@ -208,18 +209,17 @@ def render_command(
     result = render_message(
         template.subject, template.text_body, template.html_body, context
     )
+    errors = [asdict(error) for error in result.errors]
     output = {
         "kind": kind.value,
         "reply_to": format_reply_to(template.reply_to),
         "subject": result.subject,
         "text_body": result.text_body,
         "html_body": result.html_body,
-        "errors": [error.__dict__ for error in result.errors],
+        "errors": errors,
     }
-    if result.errors and not as_json:
-        click.echo(
-            "\n".join(_error_line(error) for error in output["errors"]), err=True
-        )
+    if errors and not as_json:
+        click.echo("\n".join(_error_line(error) for error in errors), err=True)
     else:
         emit(output, as_json, _plain_render)
     if result.errors:
@@ -278,7 +278,7 @@ def _lint(template: Template, company_name: str) -> dict:
     )
     return {
         "kind": template.kind,
-        "errors": [error.__dict__ for error in result.errors],
+        "errors": [asdict(error) for error in result.errors],
     }
 
 

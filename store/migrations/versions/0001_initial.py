@@ -5,7 +5,6 @@ Revises: (none)
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0001_initial"
@@ -19,11 +18,9 @@ def upgrade() -> None:
     op.create_table(
         "tenant",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("slug", sqlmodel.sql.sqltypes.AutoString(length=63), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column(
-            "primary_user", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
+        sa.Column("slug", sa.String(length=63), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("primary_user", sa.String(length=320), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -34,20 +31,12 @@ def upgrade() -> None:
         "auditevent",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "actor", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
-        sa.Column(
-            "action", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False
-        ),
-        sa.Column(
-            "target", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False
-        ),
+        sa.Column("actor", sa.String(length=320), nullable=False),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=False),
         sa.Column("before", sa.JSON(), nullable=True),
         sa.Column("after", sa.JSON(), nullable=True),
-        sa.Column(
-            "change_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True
-        ),
+        sa.Column("change_id", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
@@ -68,11 +57,9 @@ def upgrade() -> None:
 
     op.create_table(
         "replytochange",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "actor", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
+        sa.Column("actor", sa.String(length=320), nullable=False),
         sa.Column("entries", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("undone_at", sa.DateTime(), nullable=True),
@@ -88,18 +75,14 @@ def upgrade() -> None:
         "senderidentity",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column(
             "requested_address",
-            sqlmodel.sql.sqltypes.AutoString(length=320),
+            sa.String(length=320),
             nullable=True,
         ),
-        sa.Column(
-            "domain", sqlmodel.sql.sqltypes.AutoString(length=253), nullable=True
-        ),
-        sa.Column(
-            "requested_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True
-        ),
+        sa.Column("domain", sa.String(length=253), nullable=True),
+        sa.Column("requested_by", sa.String(length=320), nullable=True),
         sa.Column("requested_at", sa.DateTime(), nullable=True),
         sa.Column("state_changed_at", sa.DateTime(), nullable=False),
         sa.Column("last_checked_at", sa.DateTime(), nullable=True),
@@ -111,17 +94,15 @@ def upgrade() -> None:
         "template",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("text_body", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("html_body", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("subject", sa.String(), nullable=False),
+        sa.Column("text_body", sa.String(), nullable=False),
+        sa.Column("html_body", sa.String(), nullable=True),
         sa.Column("reply_to", sa.JSON(), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.Column(
-            "updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
+        sa.Column("updated_by", sa.String(length=320), nullable=False),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("tenant_id", "kind"),

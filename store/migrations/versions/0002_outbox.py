@@ -5,7 +5,6 @@ Revises: 0001_initial
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0002_outbox"
@@ -19,16 +18,14 @@ def upgrade() -> None:
         "outboxmessage",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("is_test", sa.Boolean(), nullable=False),
-        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column(
-            "message_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False
-        ),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("subject", sa.String(), nullable=False),
+        sa.Column("message_id", sa.String(length=255), nullable=False),
         sa.Column(
             "envelope_from",
-            sqlmodel.sql.sqltypes.AutoString(length=320),
+            sa.String(length=320),
             nullable=False,
         ),
         sa.Column("recipients", sa.JSON(), nullable=True),
@@ -38,15 +35,11 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
         sa.Column("lease_until", sa.DateTime(), nullable=True),
-        sa.Column(
-            "lease_token", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True
-        ),
-        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("lease_token", sa.String(length=32), nullable=True),
+        sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("reply_code", sa.Integer(), nullable=True),
-        sa.Column("relay_reply", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column(
-            "created_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
+        sa.Column("relay_reply", sa.String(), nullable=True),
+        sa.Column("created_by", sa.String(length=320), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
@@ -71,11 +64,9 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=False),
         sa.Column("finished_at", sa.DateTime(), nullable=False),
-        sa.Column(
-            "outcome", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
         sa.Column("reply_code", sa.Integer(), nullable=True),
-        sa.Column("detail", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("detail", sa.String(), nullable=False),
         sa.ForeignKeyConstraint(
             ["outbox_id"], ["outboxmessage.id"], ondelete="CASCADE"
         ),

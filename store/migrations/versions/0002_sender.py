@@ -8,7 +8,6 @@ Revises: 0001_initial
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0002_sender"
@@ -20,28 +19,16 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "sendercheckrun",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "address", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
-        sa.Column(
-            "actor", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
+        sa.Column("address", sa.String(length=320), nullable=False),
+        sa.Column("actor", sa.String(length=320), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=False),
         sa.Column("finished_at", sa.DateTime(), nullable=False),
-        sa.Column(
-            "state_before", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
-        sa.Column(
-            "state_after", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
-        sa.Column(
-            "self_test", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True
-        ),
-        sa.Column(
-            "summary", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False
-        ),
+        sa.Column("state_before", sa.String(length=20), nullable=False),
+        sa.Column("state_after", sa.String(length=20), nullable=False),
+        sa.Column("self_test", sa.String(length=500), nullable=True),
+        sa.Column("summary", sa.String(length=300), nullable=False),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -53,29 +40,19 @@ def upgrade() -> None:
     op.create_table(
         "senderrecordcheck",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "run_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False
-        ),
-        sa.Column(
-            "purpose", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
-        sa.Column("rtype", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("expected", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("run_id", sa.String(length=32), nullable=False),
+        sa.Column("purpose", sa.String(length=20), nullable=False),
+        sa.Column("rtype", sa.String(length=10), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("expected", sa.String(), nullable=False),
         sa.Column("required", sa.Boolean(), nullable=False),
-        sa.Column(
-            "status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
+        sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("found", sa.JSON(), nullable=True),
-        sa.Column(
-            "found_name", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True
-        ),
-        sa.Column(
-            "server", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False
-        ),
+        sa.Column("found_name", sa.String(length=300), nullable=True),
+        sa.Column("server", sa.String(length=200), nullable=False),
         sa.Column("ttl", sa.Integer(), nullable=True),
         sa.Column("checked_at", sa.DateTime(), nullable=False),
-        sa.Column("message", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("message", sa.String(), nullable=False),
         sa.Column("answers", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["sendercheckrun.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -89,20 +66,12 @@ def upgrade() -> None:
         "sendertransition",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column(
-            "address", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True
-        ),
-        sa.Column(
-            "from_state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
-        sa.Column(
-            "to_state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
-        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column(
-            "actor", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
+        sa.Column("run_id", sa.String(length=32), nullable=True),
+        sa.Column("address", sa.String(length=320), nullable=True),
+        sa.Column("from_state", sa.String(length=20), nullable=False),
+        sa.Column("to_state", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.String(), nullable=False),
+        sa.Column("actor", sa.String(length=320), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["sendercheckrun.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
@@ -117,7 +86,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "state_reason",
-                sqlmodel.sql.sqltypes.AutoString(length=500),
+                sa.String(length=500),
                 nullable=False,
                 server_default="",
             )
@@ -125,33 +94,29 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "ownership_token",
-                sqlmodel.sql.sqltypes.AutoString(length=64),
+                sa.String(length=64),
                 nullable=True,
             )
         )
         batch_op.add_column(
             sa.Column(
                 "dkim_selector",
-                sqlmodel.sql.sqltypes.AutoString(length=63),
+                sa.String(length=63),
                 nullable=True,
             )
         )
         batch_op.add_column(
             sa.Column(
                 "dkim_public_key",
-                sqlmodel.sql.sqltypes.AutoString(length=1024),
+                sa.String(length=1024),
                 nullable=True,
             )
         )
-        batch_op.add_column(
-            sa.Column(
-                "dkim_private_key", sqlmodel.sql.sqltypes.AutoString(), nullable=True
-            )
-        )
+        batch_op.add_column(sa.Column("dkim_private_key", sa.String(), nullable=True))
         batch_op.add_column(
             sa.Column(
                 "last_check_run_id",
-                sqlmodel.sql.sqltypes.AutoString(length=32),
+                sa.String(length=32),
                 nullable=True,
             )
         )
