@@ -44,6 +44,7 @@ class Terminal:
 
     def __init__(self, socket: str) -> None:
         self.socket = socket
+        self.socket_path: Path | None = None
 
     def tmux(self, *args: str) -> str:
         completed = subprocess.run(
@@ -61,6 +62,9 @@ class Terminal:
         )
         line = f"cd {shlex.quote(str(ROOT))} && env {exports} {shlex.join(command)}"
         self.tmux("new-session", "-d", "-x", "100", "-y", "30", line)
+        self.socket_path = Path(
+            self.tmux("display-message", "-p", "#{socket_path}").strip()
+        )
 
     def keys(self, *keys: str) -> None:
         """Send tmux key names, such as Down, Enter or F2."""
@@ -85,12 +89,15 @@ class Terminal:
         raise AssertionError(f"{text!r} did not appear; the screen shows:\n{screen}")
 
     def kill(self) -> None:
+        """Stop this test's tmux server and remove its socket file."""
         subprocess.run(
             ["tmux", "-L", self.socket, "kill-server"],
             capture_output=True,
             timeout=10,
             check=False,
         )
+        if self.socket_path is not None:
+            self.socket_path.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tui.modals.conflict import ConflictModal
 from tui.modals.error import ErrorModal
 from tui.screens.editor import EditorScreen
 from tui.screens.tenant_data import read_template
+from tui.screens.tenant_picker import TenantPickerScreen
 
 SnapCompare = Callable[..., bool]
 WIDE = (100, 30)
@@ -38,8 +39,21 @@ def keys(*pressed: str) -> Callable[[Pilot[None]], Awaitable[None]]:
         # Let debounced searches and dry runs fire, then finish.
         await pilot.pause(0.3)
         await settle(pilot)
+        await searched(pilot)
 
     return run_before
+
+
+async def searched(pilot: Pilot[None]) -> None:
+    """Wait until the tenant picker shows the results of the text typed."""
+    screen = pilot.app.screen
+    for _ in range(100):
+        if not isinstance(screen, TenantPickerScreen):
+            return
+        if screen.query_text == screen.search_input.value:
+            return
+        await pilot.pause(0.05)
+        await settle(pilot)
 
 
 OPEN_INVOICE = ("down", "down", "down", "enter")
@@ -123,7 +137,7 @@ def test_variables_panel(snap_compare: SnapCompare, tui_app: AppFactory) -> None
 
 
 def test_unsaved_changes_modal(snap_compare: SnapCompare, tui_app: AppFactory) -> None:
-    """Leaving the editor with unsaved changes asks first."""
+    """Unsaved-changes question on leaving the editor after an edit."""
     assert snap_compare(
         tui_app(),
         terminal_size=WIDE,

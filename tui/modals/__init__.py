@@ -1,0 +1,1 @@
+"""Modal screens that return a value to the screen that opened them."""

@@ -1,0 +1,1 @@
+"""Full screens of the terminal app, one per module."""
