@@ -10,7 +10,6 @@ import os
 
 import click
 
-from tui.commands import register_commands
 from tui.commands.common import CliState, MailroomGroup
 
 
@@ -66,9 +65,6 @@ def open_app(state: CliState, tenant_slug: str | None) -> None:
         click.echo(cli.get_help(click.get_current_context()))
         return
     run_app(state, tenant_slug)
-
-
-register_commands(cli)
 
 
 def main() -> None:

@@ -6,13 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from store.db import Database, open_database
 from store.errors import MailroomError
 from store.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from store.db import Database
 
 
 @dataclass
@@ -22,7 +24,7 @@ class CliState:
     database_url: str | None
     user: str
     _settings: Settings | None = field(default=None, repr=False)
-    _database: Database | None = field(default=None, repr=False)
+    _database: "Database | None" = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -32,9 +34,11 @@ class CliState:
         return self._settings
 
     @property
-    def db(self) -> Database:
+    def db(self) -> "Database":
         """The database, opened and migrated on first use."""
         if self._database is None:
+            from store.db import open_database
+
             url = self.database_url or self.settings.resolved_database_url()
             self._database = open_database(url)
         return self._database
@@ -46,7 +50,20 @@ class CliState:
 
 
 class MailroomGroup(click.Group):
-    """A command group that turns store errors into a message and exit code 1."""
+    """A command group that turns store errors into a message and exit code 1.
+
+    Its subcommands are imported when named (see `tui.commands`).
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from tui.commands import COMMAND_PATHS
+
+        return sorted({*super().list_commands(ctx), *COMMAND_PATHS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from tui.commands import load_command
+
+        return super().get_command(ctx, name) or load_command(name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
