@@ -41,7 +41,7 @@ class SmtpSettings:
     port: int = 25
     tls: str = "none"  # "starttls", "tls" or "none"
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     ca_file: str | None = None
 
@@ -91,6 +91,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     environ = dict(os.environ if environ is None else environ)
     path = settings_path(environ)
     data = _read_toml(path) if path.exists() else {}
+    if "password" in data.get("smtp", {}):
+        raise InvalidInput(
+            f"{path} sets [smtp] password; settings files get copied and read "
+            "by others, so remove it and set MAILROOM_SMTP_PASSWORD instead"
+        )
 
     database = data.get("database", {})
     settings = Settings(
