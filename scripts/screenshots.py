@@ -66,6 +66,77 @@ async def editor_with_error(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+# Outbox messages for the outbox screenshot: kind, recipient, and the state,
+# reply code and reason of the one attempt recorded for it (None: queued).
+OUTBOX_MESSAGES = [
+    ("invoice", "priya.shah@bluebell-garden.example", "sent", 250, ""),
+    (
+        "payment_reminder",
+        "accounts@oakfield-farms.example",
+        "deferred",
+        451,
+        "SMTP relay relay.platform.example:25 rejected the message: "
+        "451 4.3.0 Mailbox busy, try again later",
+    ),
+    (
+        "invoice",
+        "billing@closed-company.example",
+        "failed",
+        550,
+        "recipient refused: billing@closed-company.example: "
+        "550 5.1.1 No such user here",
+    ),
+    ("quote", "purchasing@oakfield-farms.example", None, None, ""),
+]
+
+
+async def outbox_with_messages(pilot: Pilot[None]) -> None:
+    """Queue the demo tenant's messages, record an attempt each, open the outbox."""
+    from datetime import timedelta
+
+    from store.delivery.outbox import DeliveryOutcome, claim_due, record_outcomes
+    from store.delivery.service import queue_document
+    from store.delivery.tables import OutboxState
+    from store.kinds import TemplateKind
+    from store.models import utc_now
+
+    app = pilot.app
+    assert isinstance(app, MailroomApp)
+    database = app.database.get()
+    outcomes = {}
+    for kind, to, state, code, detail in OUTBOX_MESSAGES:
+        outbox_id = queue_document(
+            database, app.settings, DEMO_SLUG, TemplateKind(kind), to, actor=USER
+        )
+        if state is not None:
+            outcomes[outbox_id] = (OutboxState(state), code, detail)
+
+    # Recorded the way `mailroom outbox run` records an attempt, with no relay.
+    now = utc_now()
+    recorded = []
+    for message in claim_due(database, limit=len(outcomes), ids=list(outcomes)):
+        state, code, detail = outcomes[message.id]
+        sent = state is OutboxState.SENT
+        deferred = state is OutboxState.DEFERRED
+        recorded.append(
+            DeliveryOutcome(
+                outbox_id=message.id,
+                lease_token=message.lease_token,
+                attempt=message.attempt,
+                state=state,
+                started_at=now,
+                finished_at=now,
+                detail=detail,
+                reply_code=code,
+                relay_reply="250 2.0.0 Ok: queued as 4F2A1C" if sent else None,
+                next_attempt_at=now + timedelta(minutes=2) if deferred else None,
+            )
+        )
+    record_outcomes(database, recorded)
+    # The newest message comes first, and the failed one is second.
+    await press("o", "down")(pilot)
+
+
 SHOTS: dict[str, tuple[str | None, Steps]] = {
     "tenant-picker": (None, press()),
     "template-list": (DEMO_SLUG, press("space", "down", "down", "down", "space")),
@@ -86,6 +157,7 @@ SHOTS: dict[str, tuple[str | None, Steps]] = {
             *"Sales <sales@northwind.example>",
         ),
     ),
+    "outbox": (DEMO_SLUG, outbox_with_messages),
 }
 
 

@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from store.db import Database
 from store.kinds import TemplateKind
 from store.settings import Settings
+from tests.outbox_factory import add_three_states
 from tests.tui_conftest import FIXED_TIME, AppFactory, settle
 from tui.modals.conflict import ConflictModal
 from tui.modals.error import ErrorModal
@@ -229,3 +230,44 @@ def test_error_modal(snap_compare: SnapCompare, tui_app: AppFactory) -> None:
         await settle(pilot)
 
     assert snap_compare(tui_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_test_send_modal_empty(snap_compare: SnapCompare, tui_app: AppFactory) -> None:
+    """Test-send modal from the editor, its address field cleared."""
+    assert snap_compare(
+        tui_app(), terminal_size=WIDE, run_before=keys(*OPEN_INVOICE, "f5", "ctrl+u")
+    )
+
+
+def test_test_send_modal_invalid(
+    snap_compare: SnapCompare, tui_app: AppFactory
+) -> None:
+    """Test-send modal with an invalid address and the reason under it."""
+    assert snap_compare(
+        tui_app(),
+        terminal_size=WIDE,
+        # The domain has no dot, so the address is invalid.
+        run_before=keys(*OPEN_INVOICE, "f5", "ctrl+u", *"buyer@customer"),
+    )
+
+
+def test_outbox_failed_selected(
+    snap_compare: SnapCompare, tui_app: AppFactory, demo_db: Database
+) -> None:
+    """Outbox with deferred, failed and sent rows, the failed one highlighted."""
+    add_three_states(demo_db)
+    # o opens the outbox on the newest (deferred) row; down moves to failed.
+    assert snap_compare(tui_app(), terminal_size=WIDE, run_before=keys("o", "down"))
+
+
+def test_outbox_small_terminal(
+    snap_compare: SnapCompare, tui_app: AppFactory, demo_db: Database
+) -> None:
+    """Outbox at 80x24 with the failed row highlighted."""
+    add_three_states(demo_db)
+    assert snap_compare(tui_app(), terminal_size=SMALL, run_before=keys("o", "down"))
+
+
+def test_outbox_empty(snap_compare: SnapCompare, tui_app: AppFactory) -> None:
+    """Outbox of a tenant that has sent nothing yet."""
+    assert snap_compare(tui_app(), terminal_size=WIDE, run_before=keys("o"))

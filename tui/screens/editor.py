@@ -37,6 +37,7 @@ from tui.screens.editor_draft import (
     build_preview,
     check_draft,
 )
+from tui.screens.editor_send import DraftTestSender
 from tui.screens.tenant_data import EditableTemplate, read_template
 from tui.widgets.body_editor import BodyEditor
 from tui.widgets.preview import MessagePreview
@@ -72,6 +73,9 @@ it, rendered with this kind's sample data after every edit.
 - **F3** switches the right side between the preview and the variables of
   this kind; **enter** on a variable inserts it at the body's cursor.
 - **F4** switches between the text body and the HTML body.
+- **F5** sends the draft as it is now, unsaved changes included, to one
+  address as a test, and notifies what the relay replied. It is rejected,
+  like saving, while the draft does not render or the Reply-To is invalid.
 - **escape** goes back to the list, asking first if there are unsaved
   changes.
 - **tab** and **shift+tab** move between the fields.
@@ -123,6 +127,13 @@ saving shows what they changed and lets you reload theirs or overwrite it.
             id="editor.toggle_side",
         ),
         Binding(
+            "f5",
+            "test_send",
+            "Test send",
+            tooltip="Send the draft, unsaved changes included, to one address.",
+            id="editor.test_send",
+        ),
+        Binding(
             "f4",
             "toggle_body",
             "Text/HTML",
@@ -170,6 +181,7 @@ saving shows what they changed and lets you reload theirs or overwrite it.
         self.context: dict[str, Any] = {}
         self._parser = ReplyToParser()
         self._saved_draft: Draft | None = None
+        self._test_sender = DraftTestSender(self)
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.kind.label} template, loading…", id="title")
@@ -451,6 +463,10 @@ saving shows what they changed and lets you reload theirs or overwrite it.
             )
         elif choice is ConflictChoice.OVERWRITE:
             self.save(self.draft(), theirs.version)
+
+    def action_test_send(self) -> None:
+        """Ask for an address and send the draft there as a test."""
+        self._test_sender.start()
 
     # Moving around
 

@@ -52,6 +52,7 @@ and who changed it last. Sales documents come first, then purchases.
   changed since.
 - **/** filters the rows by kind, subject or Reply-To as you type.
 - **s** shows the sender: the From address mail goes out under now.
+- **o** shows the outbox: the tenant's messages and their delivery state.
 - **t** goes back to the tenant picker.
 """
 
@@ -69,6 +70,16 @@ and who changed it last. Sales documents come first, then purchases.
             "Sender",
             tooltip="Show the From address in effect and the custom sender.",
             id="list.sender",
+        ),
+        Binding(
+            "o",
+            "outbox",
+            "Outbox",
+            tooltip="Show the tenant's outbox: messages and their delivery state.",
+            # Left out of the footer so that F1 Help still fits at 80 columns.
+            # The help and the command palette list it.
+            show=False,
+            id="list.outbox",
         ),
         Binding(
             "slash",
@@ -293,6 +304,12 @@ and who changed it last. Sales documents come first, then purchases.
         from tui.screens.sender import SenderScreen
 
         self.app.push_screen(SenderScreen(self.slug))
+
+    def action_outbox(self) -> None:
+        """Show the outbox screen."""
+        from tui.screens.outbox import OutboxScreen
+
+        self.app.push_screen(OutboxScreen(self.slug, self.tenant_name))
 
     def action_bulk_update(self) -> None:
         """Open the bulk Reply-To modal for the selection, or for all."""
