@@ -9,6 +9,7 @@ from textual.notifications import Notify
 from store.db import Database
 from store.kinds import TemplateKind
 from store.models import Template
+from store.templates import TemplateEdit, save_template
 from tests.tui_conftest import DEMO_SLUG, AppFactory, settle
 from tui.modals.bulk_update import BulkUpdateModal
 from tui.modals.help import HelpModal
@@ -247,3 +248,19 @@ async def test_opens_on_database_object(tui_app: AppFactory) -> None:
         await settle(pilot)
         assert len(table_of(app.screen).shown_kinds) == len(TemplateKind)
         assert DEMO_SLUG in str(app.screen.query_one("#tenant").render())
+
+
+async def test_subject_with_brackets_is_shown_literally(
+    tui_app: AppFactory, demo_db: Database
+) -> None:
+    subject = "[b]Invoice[/b] [draft]"
+    save_template(
+        demo_db, DEMO_SLUG, TemplateKind.INVOICE, TemplateEdit(subject=subject), "ann"
+    )
+    app = tui_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = table_of(app.screen)
+        cell = table.get_cell("invoice", table.ordered_columns[2].key)
+
+    assert str(cell) == subject

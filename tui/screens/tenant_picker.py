@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -143,7 +144,9 @@ the name to narrow the search.
             key="user",
         )
         for hit in hits:
-            table.add_row(hit.slug, hit.name, hit.primary_user, key=hit.slug)
+            # Text, not str: DataTable would read "[...]" in a name as markup.
+            cells = (Text(hit.slug), Text(hit.name), Text(hit.primary_user))
+            table.add_row(*cells, key=hit.slug)
         status = self.query_one("#status", Static)
         if not event.hits:
             status.update(f"No tenant matches {event.query!r}.")

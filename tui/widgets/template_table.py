@@ -199,7 +199,9 @@ class TemplateTable(DataTable[str | Text]):
 
         self._place_cursor(keep)
 
-    def _cells(self, row: TemplateRow, widths: ColumnWidths) -> list[str | Text]:
+    def _cells(self, row: TemplateRow, widths: ColumnWidths) -> list[Text]:
+        # Every cell is a Text: DataTable reads a plain string as Rich markup,
+        # and tenant-written subjects may contain "[...]".
         selected = row.kind in self.selected
         mark = Text(SELECTED_MARK if selected else UNSELECTED_MARK)
         if selected:
@@ -208,14 +210,14 @@ class TemplateTable(DataTable[str | Text]):
         changed = f"{row.updated_at:%Y-%m-%d} {row.updated_by}"
         return [
             mark,
-            row.kind.label,
-            shorten(row.subject, widths.subject),
+            Text(row.kind.label),
+            Text(shorten(row.subject, widths.subject)),
             Text(
                 shorten(reply_to, widths.reply_to),
                 style="italic" if not row.reply_to else "",
             ),
-            "yes" if row.enabled else "no",
-            shorten(changed, widths.changed),
+            Text("yes" if row.enabled else "no"),
+            Text(shorten(changed, widths.changed)),
         ]
 
     def _place_cursor(self, keep: TemplateKind | None) -> None:
