@@ -137,6 +137,18 @@ async def outbox_with_messages(pilot: Pilot[None]) -> None:
     await press("o", "down")(pilot)
 
 
+async def sender_pending(pilot: Pilot[None]) -> None:
+    """Request a custom From address for the demo tenant, open the sender screen."""
+    from store.sender.service import request_sender
+
+    app = pilot.app
+    assert isinstance(app, MailroomApp)
+    address = "info@northwind.example"
+    request_sender(app.database.get(), app.settings, DEMO_SLUG, address, USER)
+    # The records are issued but not checked, so no DNS query is made.
+    await press("s")(pilot)
+
+
 SHOTS: dict[str, tuple[str | None, Steps]] = {
     "tenant-picker": (None, press()),
     "template-list": (DEMO_SLUG, press("space", "down", "down", "down", "space")),
@@ -158,6 +170,7 @@ SHOTS: dict[str, tuple[str | None, Steps]] = {
         ),
     ),
     "outbox": (DEMO_SLUG, outbox_with_messages),
+    "sender": (DEMO_SLUG, sender_pending),
 }
 
 

@@ -208,12 +208,13 @@ async def test_sender_screen_shows_from_in_effect(tui_app: AppFactory) -> None:
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)
-        assert isinstance(app.screen, SenderScreen)
-        text = str(app.screen.query_one("#effective").render())
-        assert "notification-service@platform.example" in text
-        assert "no custom From address has been requested" in text
-        state = str(app.screen.query_one("#custom").render())
-        assert "State:          default" in state
+        screen = app.screen
+        assert isinstance(screen, SenderScreen)
+        assert screen.page is not None
+        view = screen.page.view
+        assert view.effective.address == "notification-service@platform.example"
+        assert view.effective.reason == "no custom From address has been requested"
+        assert view.state == "default"
         await pilot.press("escape")
         assert isinstance(app.screen, TemplateListScreen)
 
