@@ -97,7 +97,7 @@ the name to narrow the search.
         return self.query_one("#search", Input)
 
     @property
-    def results(self) -> DataTable[str]:
+    def results(self) -> DataTable[Text]:
         """The table of tenants found."""
         return self.query_one("#tenants", DataTable)
 
