@@ -3,14 +3,17 @@
 Reads and writes run in thread workers. Verification runs in an async
 worker, because its DNS lookups are asyncio coroutines, and re-runs on a
 timer while the screen is shown and the sender is one that `sender watch`
-re-checks (pending DNS, verified, active or degraded).
+re-checks (pending DNS, verified, active or degraded). The store's request
+and verification modules are imported in worker threads, since importing
+them took about 60 ms (`python -X importtime`, with the rest of the store
+already imported), a visible stall if the event loop did it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,10 +33,7 @@ from textual.widgets import (
 from textual.worker import get_current_worker
 
 from store.errors import MailroomError
-from store.sender.service import REQUESTABLE_STATES, cancel_sender, request_sender
 from store.sender.states import DEFAULT, WATCHED_STATES
-from store.sender.verify import VerificationReport, verify_sender
-from store.sender.views import RecordRow, SenderView
 from tui.screens.base import MailroomScreen
 from tui.screens.sender_copy import Clip, name_clip, strings_clip, value_clip
 from tui.screens.sender_data import SenderPage, read_sender_page
@@ -42,6 +42,11 @@ from tui.widgets.record_table import RecordTable
 from tui.widgets.sender_history import SenderHistory
 from tui.widgets.sender_status import state_words
 from tui.widgets.sender_summary import Recheck, SenderSummary
+
+if TYPE_CHECKING:
+    from store.db import Database
+    from store.sender.verify import VerificationReport
+    from store.sender.views import RecordRow, SenderView
 
 RECORDS_TAB = "records-tab"
 HISTORY_TAB = "history-tab"
@@ -75,7 +80,8 @@ states (the words in brackets are the names `mailroom sender` prints):
   from the company's address.
 - `! degraded`: a re-check of an active address failed; mail goes from the
   platform's address until a check passes again.
-- `✗ failed`: pending or degraded for too long; request the address again.
+- `✗ failed`: pending or degraded for too long. Fix the records and press
+  **v**, or request the address again.
 
 The table lists the records to publish at the company's DNS host, each with
 its status: `○ not checked`, `✓ ok`, `✗ missing`, `≠ wrong value`,
@@ -87,7 +93,8 @@ returned, the server that answered, the TTL and when it was checked.
 
 - **v** checks every record in DNS now. While the screen is shown, a pending,
   verified, active or degraded address is re-checked every
-  {RECHECK_SECONDS:g} seconds; **p** pauses and resumes that.
+  {RECHECK_SECONDS:g} seconds; **p** pauses and resumes that. Every check,
+  automatic or not, is stored in the history and the audit log.
 - **c** copies the highlighted record's name, **y** its value, and **Y** its
   value as quoted TXT strings. Copying goes through the terminal (OSC 52),
   which also works over SSH where the terminal allows it.
@@ -326,7 +333,9 @@ returned, the server that answered, the TTL and when it was checked.
         self.checking = True
         self.activity = f"checking {count} records at DNS…"
         try:
-            database = await asyncio.to_thread(self.app.database.get)
+            database = await asyncio.to_thread(self._prepare_check)
+            from store.sender.verify import verify_sender
+
             # NOTE: verify_sender reads the sender on the event loop. SQLite in
             # WAL mode never makes that short read wait for a writer, but a
             # remote PostgreSQL server could slow it. Results are written in a
@@ -344,6 +353,12 @@ returned, the server that answered, the TTL and when it was checked.
             self.activity = ""
         self._report_check(report, automatic)
         self.load()
+
+    def _prepare_check(self) -> Database:
+        """Open the database and import the DNS checks, in a worker thread."""
+        import store.sender.verify  # noqa: F401
+
+        return self.app.database.get()
 
     def _report_check(self, report: VerificationReport, automatic: bool) -> None:
         if report.changed:
@@ -397,6 +412,8 @@ returned, the server that answered, the TTL and when it was checked.
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def request_address(self, address: str) -> None:
         """Request `address` as the custom From address: issue key and records."""
+        from store.sender.service import request_sender
+
         try:
             view = request_sender(
                 self.app.database.get(),
@@ -413,6 +430,8 @@ returned, the server that answered, the TTL and when it was checked.
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def cancel_address(self) -> None:
         """Cancel the custom From address: mail goes from the platform's again."""
+        from store.sender.service import cancel_sender
+
         try:
             view = cancel_sender(
                 self.app.database.get(), self.app.settings, self.slug, self.app.user
@@ -467,7 +486,7 @@ returned, the server that answered, the TTL and when it was checked.
                 return False
             return None if action == "verify" and self.checking else True
         if action == "request":
-            if page is None or page.view.state not in REQUESTABLE_STATES:
+            if page is None or not page.can_request:
                 return False
             return True if page.is_primary else None
         if action == "cancel_sender":

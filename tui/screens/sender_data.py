@@ -28,13 +28,20 @@ class SenderPage:
     # Whether the acting user is the tenant's primary user, who alone may
     # request or cancel a custom address.
     is_primary: bool
+    # Whether the sender's state allows a new request (default or failed).
+    can_request: bool
 
 
 def read_sender_page(
     db: Database, settings: Settings, slug: str, actor: str
 ) -> SenderPage:
     """Read the tenant's sender, its history and its primary user."""
-    from store.sender.service import is_primary_user, sender_history, show_sender
+    from store.sender.service import (
+        REQUESTABLE_STATES,
+        is_primary_user,
+        sender_history,
+        show_sender,
+    )
     from store.tenants import get_tenant
 
     view = show_sender(db, settings, slug)
@@ -46,4 +53,5 @@ def read_sender_page(
         history=history,
         primary_user=tenant.primary_user,
         is_primary=is_primary_user(tenant, actor),
+        can_request=view.state in REQUESTABLE_STATES,
     )
