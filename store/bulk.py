@@ -18,24 +18,24 @@ from store.tenants import get_tenant
 
 @dataclass(frozen=True)
 class Scope:
-    """Which templates a bulk update touches: all, a group, or listed kinds."""
+    """The set of templates a bulk update touches: all, a group, or listed kinds."""
 
     kinds: frozenset[TemplateKind]
     description: str
 
     @classmethod
     def all(cls) -> "Scope":
-        """Every template of the tenant."""
+        """Return the scope of every template of the tenant."""
         return cls(frozenset(TemplateKind), "all templates")
 
     @classmethod
     def group(cls, group: Group) -> "Scope":
-        """The templates of one group, sales or purchases."""
+        """Return the scope of one group, sales or purchases."""
         return cls(frozenset(kinds_in(group)), f"{group.value} templates")
 
     @classmethod
     def of_kinds(cls, kinds: Iterable[TemplateKind]) -> "Scope":
-        """The templates of the listed kinds."""
+        """Return the scope of the listed kinds."""
         chosen = frozenset(kinds)
         if not chosen:
             raise InvalidInput("no template kinds chosen; name at least one kind")
@@ -62,7 +62,7 @@ class ReplyToUpdate:
 
 @dataclass(frozen=True)
 class BulkResult:
-    """What a bulk update changed, or would change on a dry run."""
+    """The changes of a bulk update, or those a dry run would make."""
 
     change_id: str | None
     updates: list[ReplyToUpdate]

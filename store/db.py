@@ -73,7 +73,7 @@ def make_engine(url: str) -> Engine:
 
 def _configure_sqlite(connection: Any, record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself; the sqlite3 module's
-    # own implicit transactions cannot be told to take the write lock first.
+    # own implicit transactions cannot take the write lock first.
     connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -124,7 +124,7 @@ def search_query(
 
 
 def _contains(column: Any, pattern: str, dialect: str) -> Any:
-    # SQLite's LIKE already ignores ASCII letter case, and its lower() knows
+    # SQLite's LIKE already ignores ASCII letter case, and its lower() maps
     # no other letters, so wrapping both sides in lower() (what ilike does
     # there) only costs time: about half of a 10,000-tenant search.
     if dialect == "sqlite":
